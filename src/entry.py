@@ -1,0 +1,21 @@
+"""organized-gateway's Worker entry: the route table.
+
+GET  /health  -> liveness, no bindings touched     (gateway.routes)
+ANY  /v1/*    -> the OpenAI-compatible proxy        (gateway.proxy)
+*             -> 404 in the OpenAI error shape      (gateway.routes)
+"""
+
+from urllib.parse import urlsplit
+
+from gateway import proxy, routes
+
+
+async def on_fetch(request, env, ctx):
+    path = urlsplit(str(request.url)).path
+    method = str(request.method)
+
+    if path == "/health" and method in ("GET", "HEAD"):
+        return routes.health()
+    if path.startswith("/v1/"):
+        return await proxy.handle(request, env, ctx)
+    return routes.not_found(request, path)

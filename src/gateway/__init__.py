@@ -1,0 +1,1 @@
+"""organized-gateway: an OpenAI-compatible LLM API gateway for Python Workers."""

@@ -1,0 +1,166 @@
+"""Per-user, per-minute rate limiting: counted in the isolate, carried in KV.
+
+The counter for a user and minute lives in KV at `rate:{user_id}:{minute}`
+(minute = unix seconds // 60, TTL `RATE_LIMIT_TTL_SECONDS`). A request is
+allowed while the count is under the cap, and then counts; a refused request
+does not count.
+
+Why not read-then-write KV per request: concurrent requests all read the same
+count before any write lands, so a burst goes through uncounted. Instead each
+isolate keeps a `Window` per key. The first request for a key reads KV once;
+every later decision and increment happens in the isolate, where one event
+loop makes "check and increment" atomic. Increments reach KV at most once per
+second per key (production KV's write rate), each flush re-reading KV and
+adding the isolate's unwritten increments to what other isolates wrote.
+
+Limits: across isolates and locations the cap is soft. KV is eventually
+consistent (a write can take up to 60 s to be seen elsewhere) and two
+isolates flushing the same key at once can overwrite each other's share.
+Within one isolate the cap is exact. A failing KV read or write never fails a
+request: the limiter fails open and logs a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+
+from gateway.events import emit
+
+FLUSH_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_s: int
+
+    def headers(self) -> dict[str, str]:
+        """Return the X-RateLimit-* headers (Reset in seconds from now)."""
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_s),
+        }
+
+
+@dataclass
+class Window:
+    key: str
+    minute: int
+    stored: int = 0
+    pending: int = 0
+    last_flush: float = -math.inf
+    loading: asyncio.Future | None = None
+    flush_queued: bool = False
+
+    @property
+    def count(self) -> int:
+        return self.stored + self.pending
+
+
+def seconds_to_next_minute(now: float) -> int:
+    """Return whole seconds (at least 1) until the next minute starts."""
+    return max(1, math.ceil(60 - (now % 60)))
+
+
+def window_key(user_id: str, minute: int) -> str:
+    """Return the KV key of a user's counter for a minute."""
+    return f"rate:{user_id}:{minute}"
+
+
+def parse_count(value: object) -> int:
+    """Return a stored counter as an int; anything unreadable is 0."""
+    try:
+        return max(0, int(str(value)))
+    except (TypeError, ValueError):
+        return 0
+
+
+class RateLimiter:
+    """The isolate's counters; one instance per isolate."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self.windows: dict[str, Window] = {}
+
+    async def check(
+        self, kv, user_id: str, cap: int, ttl_s: int, background
+    ) -> Decision:
+        """Count a request against the user's cap and decide whether it may pass.
+
+        `background` takes a coroutine to run after the answer (waitUntil).
+        """
+        now = self.clock()
+        window = self._window(user_id, int(now // 60))
+        if window.loading is None:
+            window.loading = asyncio.ensure_future(read_count(kv, window.key))
+        if not window.loading.done():
+            await asyncio.shield(window.loading)
+        window.stored = max(window.stored, window.loading.result())
+
+        reset_s = seconds_to_next_minute(now)
+        if window.count >= cap:
+            return Decision(False, cap, 0, reset_s)
+        window.pending += 1
+        remaining = cap - window.count
+        if not window.flush_queued:
+            window.flush_queued = True
+            background(self._flush_soon(kv, window, ttl_s))
+        return Decision(True, cap, remaining, reset_s)
+
+    def _window(self, user_id: str, minute: int) -> Window:
+        key = window_key(user_id, minute)
+        window = self.windows.get(key)
+        if window is None:
+            self._forget_before(minute - 1)
+            window = self.windows[key] = Window(key, minute)
+        return window
+
+    def _forget_before(self, minute: int) -> None:
+        stale = [key for key, w in self.windows.items() if w.minute < minute]
+        for key in stale:
+            del self.windows[key]
+
+    async def _flush_soon(self, kv, window: Window, ttl_s: int) -> None:
+        """Write the window's unwritten increments, no sooner than allowed."""
+        while True:
+            wait = window.last_flush + FLUSH_INTERVAL_S - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            window.last_flush = self.clock()
+            written = await flush(kv, window, ttl_s)
+            if not written or window.pending == 0:
+                window.flush_queued = False
+                return
+
+
+async def read_count(kv, key: str) -> int:
+    """Read a counter from KV; on failure warn and count from 0."""
+    try:
+        return parse_count(await kv.get(key))
+    except Exception as exc:
+        emit("warning", "rate_limit_kv_read_failed", error=type(exc).__name__)
+        return 0
+
+
+async def flush(kv, window: Window, ttl_s: int) -> bool:
+    """Add the window's unwritten increments to the count in KV.
+
+    Return False when KV failed; the increments stay unwritten for the next
+    request's flush.
+    """
+    taken = window.pending
+    try:
+        current = max(window.stored, await read_count(kv, window.key))
+        await kv.put(window.key, str(current + taken), expirationTtl=ttl_s)
+    except Exception as exc:
+        emit("warning", "rate_limit_kv_write_failed", error=type(exc).__name__)
+        return False
+    window.stored = current + taken
+    window.pending -= taken
+    return True
