@@ -177,7 +177,10 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.not_found()
 
     def do_POST(self) -> None:
-        raw = self.read_body()
+        self.answer_post(self.read_body())
+
+    def answer_post(self, raw: bytes) -> None:
+        """Answer a POST whose body has been read."""
         path = self.path.split("?")[0]
         try:
             body = json.loads(raw or b"{}")
