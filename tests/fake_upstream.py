@@ -92,7 +92,7 @@ class FakeHandler(DemoHandler):
             self.send_json(200, {"object": "ok", "path": self.path})
 
     def fake_sse(self, arg: str, body: bytes) -> None:
-        count, delay_ms, total = (arg.split(":") + ["", "", ""])[:3]
+        count, delay_ms, total = [*arg.split(":"), "", "", ""][:3]
         self.start_chunked(200, "text/event-stream")
         for i in range(int(count)):
             event = {

@@ -3,7 +3,7 @@
 Every line has `event` and `level`; request lines add request_id, user_id,
 route, method, status, latency_ms, tokens_est and ip_hash. Callers pass only
 those safe fields: never credentials, OAuth tokens, raw IPs or bodies.
-Warnings and errors go to stderr (console.error), the rest to stdout.
+Errors go to stderr (console.error), the rest to stdout (console.log).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import traceback
 def emit(level: str, event: str, **fields: object) -> None:
     """Write one log line."""
     line = json.dumps({"event": event, "level": level, **fields}, default=str)
-    print(line, file=sys.stderr if level in ("warning", "error") else sys.stdout)
+    print(line, file=sys.stderr if level == "error" else sys.stdout)
 
 
 def stack_of(exc: BaseException) -> list[str]:

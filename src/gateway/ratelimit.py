@@ -7,8 +7,8 @@ does not count.
 
 Why not read-then-write KV per request: concurrent requests all read the same
 count before any write lands, so a burst goes through uncounted. Instead each
-isolate keeps a `Window` per key. The first request for a key reads KV once;
-every later decision and increment happens in the isolate, where one event
+isolate keeps a `Window` per key. The first requests for a key read KV (those
+arriving together each read once); every later decision and increment happens in the isolate, where one event
 loop makes "check and increment" atomic. Increments reach KV at most once per
 second per key (production KV's write rate), each flush re-reading KV and
 adding the isolate's unwritten increments to what other isolates wrote.
@@ -55,7 +55,7 @@ class Window:
     stored: int = 0
     pending: int = 0
     last_flush: float = -math.inf
-    loading: asyncio.Future | None = None
+    loaded: bool = False
     flush_queued: bool = False
 
     @property
@@ -97,11 +97,11 @@ class RateLimiter:
         """
         now = self.clock()
         window = self._window(user_id, int(now // 60))
-        if window.loading is None:
-            window.loading = asyncio.ensure_future(read_count(kv, window.key))
-        if not window.loading.done():
-            await asyncio.shield(window.loading)
-        window.stored = max(window.stored, window.loading.result())
+        if not window.loaded:
+            # Each request reads for itself: an awaitable shared between
+            # requests would resume one request inside another's I/O context.
+            window.stored = max(window.stored, await read_count(kv, window.key))
+            window.loaded = True
 
         reset_s = seconds_to_next_minute(now)
         if window.count >= cap:
