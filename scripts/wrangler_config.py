@@ -1,6 +1,6 @@
 """Read and edit the gateway's wrangler.toml, and read wrangler's JSON output.
 
-The operations scripts (bootstrap, deploy, provision_key) call this module as a
+The operations scripts (bootstrap, deploy, provision_key, watch) call this module as a
 small command line tool so that TOML and JSON are handled by parsers, not by
 sed. Edits are line-based and touch one line each: the `id = "..."` line of the
 `[[kv_namespaces]]` block with a given binding, the `database_id = "..."` line
@@ -143,6 +143,26 @@ def missing_secrets(output: str, required: list[str]) -> list[str]:
     return [name for name in required if name not in present]
 
 
+def results_table(output: str) -> str:
+    """Render the rows of `wrangler d1 execute --json` output as text columns."""
+    start = output.find("[")
+    if start < 0:
+        raise ConfigError("wrangler printed no JSON list")
+    batches, _ = json.JSONDecoder().raw_decode(output[start:])
+    rows = [row for batch in batches for row in batch.get("results", [])]
+    if not rows:
+        return "(no rows)"
+    head = list(rows[0])
+    cells = [head] + [["" if r[k] is None else str(r[k]) for k in head] for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+        for line in cells
+    )
+
+
 def write_if_changed(path: Path, text: str) -> bool:
     """Replace the file atomically when its text differs; tell whether it did."""
     if path.read_text() == text:
@@ -224,6 +244,11 @@ def _command_missing_secrets(args: argparse.Namespace, config: dict) -> int:
     return 0
 
 
+def _command_table(args: argparse.Namespace, config: dict) -> int:
+    print(results_table(sys.stdin.read()))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="wrangler.toml")
@@ -249,6 +274,8 @@ def _parser() -> argparse.ArgumentParser:
     secrets = commands.add_parser("missing-secrets", help="secrets not set")
     secrets.add_argument("names", nargs="+")
     secrets.set_defaults(run=_command_missing_secrets)
+    rows = commands.add_parser("table", help="d1 execute --json as columns")
+    rows.set_defaults(run=_command_table)
     return parser
 
 
