@@ -231,11 +231,14 @@ def embeddings(body: dict) -> dict:
     }
 
 
-def serve(host: str, port: int, handler=DemoHandler) -> ThreadingHTTPServer:
-    """Return a started-up (not yet serving) server bound to host:port."""
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+class DemoServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def serve(host: str, port: int, handler=DemoHandler) -> DemoServer:
+    """Return a server bound to host:port, ready for serve_forever()."""
+    return DemoServer((host, port), handler)
 
 
 def main() -> None:
