@@ -7,11 +7,13 @@ does not count.
 
 Why not read-then-write KV per request: concurrent requests all read the same
 count before any write lands, so a burst goes through uncounted. Instead each
-isolate keeps a `Window` per key. The first requests for a key read KV (those
-arriving together each read once); every later decision and increment happens in the isolate, where one event
-loop makes "check and increment" atomic. Increments reach KV at most once per
-second per key (production KV's write rate), each flush re-reading KV and
-adding the isolate's unwritten increments to what other isolates wrote.
+isolate keeps a `Window` per key. The first requests for a key read KV (each
+of those arriving together reads once, since an awaitable shared between
+requests would resume one request inside another's I/O context); every later
+decision and increment happens in the isolate, where one event loop makes
+"check and increment" atomic. Increments reach KV at most once per second per
+key (production KV's write rate), each flush re-reading KV and adding the
+isolate's unwritten increments to what other isolates wrote.
 
 Limits: across isolates and locations the cap is soft. KV is eventually
 consistent (a write can take up to 60 s to be seen elsewhere) and two
@@ -98,8 +100,6 @@ class RateLimiter:
         now = self.clock()
         window = self._window(user_id, int(now // 60))
         if not window.loaded:
-            # Each request reads for itself: an awaitable shared between
-            # requests would resume one request inside another's I/O context.
             window.stored = max(window.stored, await read_count(kv, window.key))
             window.loaded = True
 

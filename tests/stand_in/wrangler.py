@@ -21,6 +21,16 @@ import tomllib
 import uuid
 from pathlib import Path
 
+VALUED_OPTIONS = (
+    "--config",
+    "-c",
+    "--persist-to",
+    "--path",
+    "--binding",
+    "--command",
+    "--name",
+    "--outdir",
+)
 BANNER = "\n \u26c5\ufe0f wrangler 3.68.0\n-------------------\n"
 
 
@@ -58,7 +68,7 @@ def positionals(argv):
     for arg in argv:
         if skip:
             skip = False
-        elif arg in ("--config", "-c", "--persist-to", "--path", "--binding"):
+        elif arg in VALUED_OPTIONS:
             skip = True
         elif not arg.startswith("-"):
             words.append(arg)
@@ -155,6 +165,9 @@ def d1(argv, state, words):
         print('binding = "DB" # i.e. available in your Worker on env.DB')
         print(f'database_name = "{words[2]}"')
         print(f'database_id = "{new_id}"')
+        return 0
+    if words[1] == "execute":
+        print(json.dumps([{"results": [], "success": True, "meta": {}}], indent=2))
         return 0
     return d1_migrations(argv, state)
 
