@@ -10,7 +10,7 @@ Environment:
   "kv": [{"id", "title"}], "d1": [{"uuid", "name"}], "secrets": [names],
   "migrations_applied": [files], "kv_values": {key: value}}.
 - STANDIN_CALLS: file that gets one JSON line per call: {"argv": [...]}.
-- STANDIN_DEPLOY_URL: the workers.dev URL `deploy` reports.
+- STANDIN_DEPLOY_URL: the workers.dev URL `deploy` reports (none if unset).
 """
 
 import json
@@ -210,7 +210,8 @@ def deploy(argv, state):
     print("Total Upload: 36.25 KiB / gzip: 11.45 KiB")
     print(f"Uploaded {config(argv)['name']} (1.20 sec)")
     print(f"Published {config(argv)['name']} (0.30 sec)")
-    print(f"  {os.environ.get('STANDIN_DEPLOY_URL', 'https://x.workers.dev')}")
+    if os.environ.get("STANDIN_DEPLOY_URL"):
+        print(f"  {os.environ['STANDIN_DEPLOY_URL']}")
     print("Current Deployment ID: 00000000-0000-0000-0000-000000000000")
     return 0
 
