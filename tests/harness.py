@@ -25,6 +25,18 @@ DB_NAME = "organized-gateway-db"
 START_TIMEOUT_S = 90
 
 
+def wait_for_room_in_this_minute(seconds_needed: float) -> int:
+    """Sleep into the next minute if this one ends too soon; return the minute.
+
+    Rate-limit windows are calendar minutes: a test that must stay inside one
+    waits here first.
+    """
+    left = 60 - time.time() % 60
+    if left < seconds_needed:
+        time.sleep(left + 0.2)
+    return int(time.time() // 60)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -8,17 +8,9 @@ import uuid
 
 import httpx
 
-from harness import wrangler
+from harness import wait_for_room_in_this_minute, wrangler
 
 CAP = 50
-
-
-def wait_for_room_in_this_minute(seconds_needed: float) -> int:
-    """Sleep into the next minute if this one ends too soon; return the minute."""
-    left = 60 - time.time() % 60
-    if left < seconds_needed:
-        time.sleep(left + 0.2)
-    return int(time.time() // 60)
 
 
 def get(client, user_id: str) -> httpx.Response:

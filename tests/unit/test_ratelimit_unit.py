@@ -1,0 +1,129 @@
+"""The isolate counter's arithmetic, against an in-memory KV stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.ratelimit import RateLimiter, parse_count, seconds_to_next_minute
+
+MINUTE_START = 1_800_000_000 - 1_800_000_000 % 60
+
+
+class MemoryKV:
+    def __init__(self, fail: bool = False):
+        self.data: dict[str, str] = {}
+        self.fail = fail
+        self.gets = 0
+        self.puts: list[tuple[str, str, int]] = []
+
+    async def get(self, key):
+        self.gets += 1
+        await asyncio.sleep(0)
+        if self.fail:
+            raise RuntimeError("kv down")
+        return self.data.get(key)
+
+    async def put(self, key, value, expirationTtl):  # noqa: N803
+        await asyncio.sleep(0)
+        if self.fail:
+            raise RuntimeError("kv down")
+        self.data[key] = value
+        self.puts.append((key, value, expirationTtl))
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_checks(limiter, kv, n, cap=5, user="u1", flush=True):
+    """Make n concurrent checks; then run (or drop) the queued flushes."""
+    background = []
+
+    async def scenario():
+        decisions = await asyncio.gather(
+            *(limiter.check(kv, user, cap, 120, background.append) for _ in range(n))
+        )
+        queued = len(background)
+        for coroutine in background:
+            if flush:
+                await coroutine
+            else:
+                coroutine.close()
+        return decisions, queued
+
+    return asyncio.run(scenario())
+
+
+def test_concurrent_checks_allow_exactly_the_cap():
+    limiter = RateLimiter(Clock(MINUTE_START + 10))
+    kv = MemoryKV()
+
+    decisions, _ = run_checks(limiter, kv, 8)
+
+    assert [d.allowed for d in decisions].count(True) == 5
+    assert sorted(d.remaining for d in decisions if d.allowed) == [0, 1, 2, 3, 4]
+
+
+def test_a_count_in_kv_is_added_to():
+    limiter = RateLimiter(Clock(MINUTE_START + 10))
+    kv = MemoryKV()
+    kv.data[f"rate:u1:{MINUTE_START // 60}"] = "4"
+
+    decisions, _ = run_checks(limiter, kv, 3)
+
+    assert [d.allowed for d in decisions] == [True, False, False]
+
+
+def test_increments_are_flushed_to_kv_with_the_ttl():
+    clock = Clock(MINUTE_START + 10)
+    limiter = RateLimiter(clock)
+    kv = MemoryKV()
+
+    run_checks(limiter, kv, 3)
+
+    key = f"rate:u1:{MINUTE_START // 60}"
+    assert kv.data[key] == "3"
+    assert kv.puts[-1][2] == 120
+
+
+def test_one_flush_is_queued_per_key_at_a_time():
+    limiter = RateLimiter(Clock(MINUTE_START + 10))
+    kv = MemoryKV()
+
+    _, queued = run_checks(limiter, kv, 4, flush=False)
+
+    assert queued == 1
+
+
+def test_kv_failures_fail_open():
+    limiter = RateLimiter(Clock(MINUTE_START + 10))
+    kv = MemoryKV(fail=True)
+
+    decisions, _ = run_checks(limiter, kv, 3)
+
+    assert all(d.allowed for d in decisions)
+
+
+def test_a_new_minute_starts_a_new_count():
+    clock = Clock(MINUTE_START + 59)
+    limiter = RateLimiter(clock)
+    kv = MemoryKV()
+
+    run_checks(limiter, kv, 5, flush=False)
+    clock.now += 2
+    decisions, _ = run_checks(limiter, kv, 1, flush=False)
+
+    assert decisions[0].allowed
+    assert decisions[0].remaining == 4
+
+
+def test_reset_and_count_helpers():
+    assert seconds_to_next_minute(MINUTE_START + 0.5) == 60
+    assert seconds_to_next_minute(MINUTE_START + 59.5) == 1
+    assert parse_count("12") == 12
+    assert parse_count(None) == 0
+    assert parse_count("x") == 0
