@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from harness import DB_NAME, wrangler
@@ -18,8 +19,6 @@ def test_health_answers_ok_with_the_gateway_name(client):
 
 def test_health_needs_no_configuration(workers):
     """/health touches no setting: it answers even when AUTH_MODE is invalid."""
-    import httpx
-
     response = httpx.get(workers["misconfigured"].url + "/health")
 
     assert response.status_code == 200
