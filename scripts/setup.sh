@@ -35,8 +35,21 @@ install_venv() {
   fi
   command -v python3 >/dev/null || { err "python3 (3.11 or newer) is required"; exit 1; }
   python3 -m venv "${VENV}"
+  # Only the test extras are installed, not the project itself: the Worker
+  # runs from src/ and an installed copy would leave build files there.
+  local requirements
+  requirements="$(mktemp)"
+  "${VENV}/bin/python" - "${ROOT}/pyproject.toml" >"${requirements}" <<'PY'
+import sys
+import tomllib
+
+with open(sys.argv[1], "rb") as f:
+    project = tomllib.load(f)["project"]
+print("\n".join(project["optional-dependencies"]["test"]))
+PY
   "${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -e "${ROOT}[test]"
+    -r "${requirements}"
+  rm -f "${requirements}"
   touch "${stamp}"
 }
 
