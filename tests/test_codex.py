@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import subprocess
 import uuid
 
 import httpx
 import pytest
+
+from harness import ROOT
 
 
 @pytest.fixture
@@ -115,3 +118,29 @@ def test_refusals_are_logged_with_status_401(codex, codex_gateway, user_id):
     [row] = codex_gateway.rows_for(user_id)
     assert row["status"] == 401
     assert row["endpoint"] == "/v1/chat/completions"
+
+
+def test_a_key_from_the_provisioning_script_works_end_to_end(
+    codex, codex_gateway, upstream, user_id
+):
+    script = subprocess.run(
+        [
+            "bash", "scripts/provision_key.sh", user_id,
+            "--local", "--persist-to", str(codex_gateway.state_dir),
+            "--oauth-token-stdin",
+        ],
+        cwd=ROOT,
+        input="oauth-from-script",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    key = script.stdout.strip()
+    request_id = new_request_id()
+
+    response = call(codex, user_id, key, request_id)
+
+    assert response.status_code == 200
+    [received] = upstream.recorder.with_request_id(request_id)
+    assert received.headers["x-codex-token"] == "oauth-from-script"

@@ -40,10 +40,8 @@ from gateway.errors import (
     UpstreamUnreachable,
 )
 from gateway.events import emit, stack_of
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import check_rate_limit
 from gateway.runtime import error_response, in_background, read_settings, set_headers
-
-LIMITER = RateLimiter()
 
 HOP_BY_HOP = frozenset(
     {
@@ -78,32 +76,12 @@ async def handle(request, env, ctx) -> object:
     gateway_headers = {"X-Request-Id": record.request_id}
     try:
         config = parse_config(read_settings(env))
-        path = identity.upstream_path(record.route)
         record.user_id = identity.parse_user_id(request.headers.get("x-user-id"))
+        path = identity.upstream_path(record.route)
 
-        decision = await LIMITER.check(
-            env.GATEWAY_KV,
-            record.user_id,
-            config.rate_limit_per_minute,
-            config.rate_limit_ttl_seconds,
-            lambda coroutine: in_background(ctx, coroutine),
-        )
-        gateway_headers.update(decision.headers())
-        if not decision.allowed:
-            raise RateLimited(
-                f"Rate limit of {decision.limit} requests per minute reached; "
-                f"retry in {decision.reset_s} s.",
-                headers={"Retry-After": str(decision.reset_s)},
-            )
+        await enforce_rate_limit(env, ctx, config, record.user_id, gateway_headers)
 
-        headers = forward_headers(request, record.request_id)
-        if config.auth_mode == "codex":
-            authorization = request.headers.get("authorization")
-            token = await auth.codex_token(
-                env.GATEWAY_KV, record.user_id, authorization
-            )
-            headers.delete("authorization")
-            headers.set("X-Codex-Token", token)
+        headers = await upstream_headers(request, env, config, record)
 
         url = config.upstream_base + path + query_of(request.url)
         upstream = await send_upstream(
@@ -122,6 +100,35 @@ async def handle(request, env, ctx) -> object:
         return refuse(ctx, env, record, error, gateway_headers)
 
     return relay(ctx, env, record, upstream, gateway_headers)
+
+
+async def enforce_rate_limit(env, ctx, config, user_id: str, gateway_headers) -> None:
+    """Count the request; add the rate headers; refuse past the cap."""
+    decision = await check_rate_limit(
+        env.GATEWAY_KV,
+        user_id,
+        config.rate_limit_per_minute,
+        config.rate_limit_ttl_seconds,
+        lambda coroutine: in_background(ctx, coroutine),
+    )
+    gateway_headers.update(decision.headers())
+    if not decision.allowed:
+        raise RateLimited(
+            f"Rate limit of {decision.limit} requests per minute reached; "
+            f"retry in {decision.reset_s} s.",
+            headers={"Retry-After": str(decision.reset_s)},
+        )
+
+
+async def upstream_headers(request, env, config, record) -> object:
+    """Return the headers to send upstream, credentials dispatched on AUTH_MODE."""
+    headers = forward_headers(request, record.request_id)
+    if config.auth_mode == "codex":
+        authorization = request.headers.get("authorization")
+        token = await auth.codex_token(env.GATEWAY_KV, record.user_id, authorization)
+        headers.delete("authorization")
+        headers.set("X-Codex-Token", token)
+    return headers
 
 
 def start_record(request) -> requestlog.Record:
@@ -179,7 +186,7 @@ async def send_upstream(request, url: str, headers, timeout_ms: int) -> object:
 def refuse(ctx, env, record, error: GatewayError, gateway_headers) -> object:
     """Answer a gateway error and record it."""
     record.answered(error.status)
-    in_background(ctx, requestlog.write(env.DB, record))
+    in_background(ctx, requestlog.log_request(env.DB, record))
     return error_response(error, gateway_headers)
 
 
@@ -196,7 +203,7 @@ def relay(ctx, env, record, upstream, gateway_headers) -> object:
         body, copy = body.tee()
         in_background(ctx, scan_then_write(env.DB, record, copy, kind))
     else:
-        in_background(ctx, requestlog.write(env.DB, record))
+        in_background(ctx, requestlog.log_request(env.DB, record))
     if record.status in NULL_BODY_STATUSES:
         body = None
     response = Response.new(body, upstream)
@@ -220,7 +227,7 @@ async def scan_then_write(db, record, stream, kind: str) -> None:
         if scanner.done:
             await _cancel_quietly(reader)
         record.tokens_est = scanner.finish()
-        await requestlog.write(db, record)
+        await requestlog.log_request(db, record)
 
 
 async def _cancel_quietly(reader) -> None:

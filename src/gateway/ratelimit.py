@@ -139,6 +139,14 @@ class RateLimiter:
                 return
 
 
+LIMITER = RateLimiter()
+
+
+async def check_rate_limit(kv, user_id: str, cap: int, ttl_s: int, background):
+    """Count a request against the user's cap with the isolate's limiter."""
+    return await LIMITER.check(kv, user_id, cap, ttl_s, background)
+
+
 async def read_count(kv, key: str) -> int:
     """Read a counter from KV; on failure warn and count from 0."""
     try:

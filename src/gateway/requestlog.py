@@ -60,7 +60,7 @@ class Record:
         }
 
 
-async def write(db, record: Record) -> None:
+async def log_request(db, record: Record) -> None:
     """Insert the record into D1 and print its tail line; never raise."""
     level = "info" if record.status < 400 else "warning"
     emit(level, "request", **record.fields())
