@@ -69,6 +69,7 @@ class Worker:
         self.port = free_port()
         self.log_path = state_dir / "worker.log"
         self.process: subprocess.Popen | None = None
+        self.log_file = None
 
     @property
     def url(self) -> str:
@@ -135,19 +136,18 @@ class Worker:
         return events
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.process.wait(wait_s)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        self.log_file.close()
+        if self.process is not None and self.process.poll() is None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(self.process.pid, sig)
+                    self.process.wait(10)
+                    break
+                except ProcessLookupError:
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        if self.log_file is not None and not self.log_file.closed:
+            self.log_file.close()
 
     # Local D1, read from its SQLite file: the same rows the worker wrote.
     def d1_path(self) -> Path:
