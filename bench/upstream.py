@@ -1,13 +1,8 @@
 """The demo upstream (scripts/demo_upstream.py) for the benchmark.
 
-Two changes, both about time the demo spends waiting rather than working:
-
-- the pause between SSE chunks, which the demo sets to 50 ms to look like a
-  model typing: at a fixed concurrency the benchmark would measure the pause,
-  so run.py sets it to 0 unless told otherwise;
-- Nagle's algorithm is off (TCP_NODELAY). The demo writes the headers and the
-  body of a JSON answer in two sends; with Nagle on, the second waits for the
-  client's delayed ACK, about 40 ms on Linux, on every keep-alive request.
+One change: the pause between SSE chunks, which the demo sets to 50 ms to look
+like a model typing. At a fixed concurrency the benchmark would measure the
+pause, so run.py sets it to 0 unless told otherwise.
 
 Run (scripts/ on PYTHONPATH): python bench/upstream.py --port N [--sse-delay S]
 """
@@ -27,7 +22,6 @@ def main() -> None:
 
     class Handler(demo_upstream.DemoHandler):
         chunk_delay_s = args.sse_delay
-        disable_nagle_algorithm = True
 
     server = demo_upstream.serve("127.0.0.1", args.port, Handler)
     print(f"ready http://127.0.0.1:{args.port}", flush=True)

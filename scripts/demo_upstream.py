@@ -109,6 +109,9 @@ class DemoHandler(BaseHTTPRequestHandler):
     """Serve the demo's routes; subclasses may add behaviours."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on,
+    # the second would wait for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server_version = "demo-upstream/1"
     chunk_delay_s = 0.05
 
