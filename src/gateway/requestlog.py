@@ -1,10 +1,19 @@
 """The request log: one `requests` row and one tail line per proxied request.
 
-`Record` is filled in as a request goes through the proxy and written once,
+`Record` is filled in as a request goes through the proxy and logged once,
 in the background, when its outcome is known: for a relayed body that is when
 the body has been read through (so `tokens_est` is known), otherwise when the
-gateway answers. The INSERT uses bound parameters only. A D1 failure logs a
-warning and is otherwise ignored: the log never breaks or delays an answer.
+gateway answers. Its tail line is printed then.
+
+Rows reach D1 in batches: the first record to arrive while no batch is
+collecting waits `BATCH_DELAY_S`, then writes every record that arrived
+meanwhile in one D1 batch (bound parameters only). That request's background
+task owns the write, so nothing waits on another request's I/O, and every
+record belongs to exactly one batch. A D1 failure logs a warning and is
+otherwise ignored: the log never breaks or delays an answer.
+
+Limits: a batch that fails loses all its rows (a D1 batch is one
+transaction); the warning says how many.
 
 `latency_ms` is the time from the gateway receiving the request to the moment
 it had the upstream's response headers, or made its own answer.
@@ -12,6 +21,7 @@ it had the upstream's response headers, or made its own answer.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -22,6 +32,8 @@ INSERT_SQL = (
     " (user_id, endpoint, status, latency_ms, tokens_est, ip_hash)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 )
+BATCH_DELAY_S = 0.05
+BATCH_MAX = 100
 
 
 def now_ms() -> float:
@@ -59,26 +71,65 @@ class Record:
             "ip_hash": self.ip_hash,
         }
 
+    def row(self) -> tuple:
+        """Return the values bound to INSERT_SQL."""
+        return (
+            self.user_id,
+            self.route,
+            self.status,
+            self.latency_ms,
+            self.tokens_est,
+            self.ip_hash,
+        )
+
+
+class RequestLog:
+    """The isolate's pending records, written to D1 in batches."""
+
+    def __init__(self, delay_s: float = BATCH_DELAY_S):
+        self.delay_s = delay_s
+        self.pending: list[Record] = []
+        self.collecting = False
+
+    async def add(self, record: Record, write_rows) -> None:
+        """Print the record's tail line and see its row written.
+
+        `write_rows(sql, rows)` runs one D1 batch; it is used only when this
+        call ends up collecting the batch.
+        """
+        level = "info" if record.status < 400 else "warning"
+        emit(level, "request", **record.fields())
+        self.pending.append(record)
+        if self.collecting:
+            return
+        self.collecting = True
+        await asyncio.sleep(self.delay_s)
+        batch, self.pending = self.pending, []
+        self.collecting = False
+        for start in range(0, len(batch), BATCH_MAX):
+            await write_batch(batch[start : start + BATCH_MAX], write_rows)
+
+
+REQUEST_LOG = RequestLog()
+
 
 async def log_request(db, record: Record) -> None:
-    """Insert the record into D1 and print its tail line; never raise."""
-    level = "info" if record.status < 400 else "warning"
-    emit(level, "request", **record.fields())
+    """Log a finished request: its tail line now, its D1 row in a batch."""
+    from gateway.runtime import d1_batch  # the JS boundary; not for CPython
+
+    await REQUEST_LOG.add(record, lambda sql, rows: d1_batch(db, sql, rows))
+
+
+async def write_batch(records: list[Record], write_rows) -> None:
+    """Write records in one D1 batch; on failure warn, never raise."""
     try:
-        statement = db.prepare(INSERT_SQL).bind(
-            record.user_id,
-            record.route,
-            record.status,
-            record.latency_ms,
-            record.tokens_est,
-            record.ip_hash,
-        )
-        await statement.run()
+        await write_rows(INSERT_SQL, [record.row() for record in records])
     except Exception as exc:
         emit(
             "warning",
             "request_log_failed",
-            request_id=record.request_id,
+            rows=len(records),
+            request_ids=[record.request_id for record in records[:5]],
             error=d1_error_text(exc),
         )
 

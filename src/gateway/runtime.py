@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from js import Headers, Response
-from pyodide.ffi import create_proxy
+from pyodide.ffi import create_proxy, to_js
 
 from gateway.config import SETTING_NAMES
 from gateway.errors import GatewayError, error_body
@@ -50,6 +50,12 @@ def read_settings(env: object) -> dict[str, str | None]:
         value = getattr(env, name, None)
         settings[name] = None if value is None else str(value)
     return settings
+
+
+async def d1_batch(db: object, sql: str, rows: list[tuple]) -> None:
+    """Run one statement for each row of bound values, as one D1 batch."""
+    statement = db.prepare(sql)
+    await db.batch(to_js([statement.bind(*row) for row in rows]))
 
 
 def in_background(ctx: object, coroutine) -> None:
