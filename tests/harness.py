@@ -75,13 +75,29 @@ class Worker:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Worker:
+    def start(self, attempts: int = 2) -> Worker:
+        """Start the worker with its migrations applied.
+
+        A start that fails (a port taken meanwhile, say) is retried once on
+        fresh ports before the failure is reported.
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        if self.migrate:
-            wrangler(
-                "d1", "migrations", "apply", DB_NAME, "--local",
-                "--persist-to", str(self.state_dir),
-            )  # fmt: skip
+        for attempt in range(1, attempts + 1):
+            try:
+                if self.migrate:
+                    wrangler(
+                        "d1", "migrations", "apply", DB_NAME, "--local",
+                        "--persist-to", str(self.state_dir),
+                    )  # fmt: skip
+                self._launch()
+                return self
+            except RuntimeError:
+                if attempt == attempts:
+                    raise
+                self.port = free_port()
+        return self
+
+    def _launch(self) -> None:
         args = [
             str(WRANGLER), "dev", "--ip", "127.0.0.1",
             "--port", str(self.port), "--inspector-port", str(free_port()),
@@ -101,7 +117,6 @@ class Worker:
             start_new_session=True,
         )
         self._wait_ready()
-        return self
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -73,6 +73,21 @@ def test_other_methods_are_forwarded_as_they_are(client, user_id, upstream, meth
     assert received.method == method
 
 
+def test_a_get_with_a_body_is_refused_400_not_crashed(client, user_id, upstream):
+    request_id = new_request_id()
+
+    response = client.request(
+        "GET",
+        "/v1/models",
+        content=b'{"x": 1}',
+        headers=headers_for(user_id, **{"X-Request-Id": request_id}),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "body_not_allowed"
+    assert upstream.recorder.with_request_id(request_id) == []
+
+
 def test_large_binary_body_passes_both_ways_byte_for_byte(client, user_id, upstream):
     body = os.urandom(6 * 1024 * 1024)
     digest = hashlib.sha256(body).hexdigest()

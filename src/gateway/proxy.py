@@ -35,6 +35,7 @@ from gateway.config import parse_config
 from gateway.errors import (
     GatewayError,
     InternalError,
+    InvalidRequest,
     RateLimited,
     UpstreamTimeout,
     UpstreamUnreachable,
@@ -162,10 +163,15 @@ def forward_headers(request, request_id: str) -> object:
 
 async def send_upstream(request, url: str, headers, timeout_ms: int) -> object:
     """Send the request upstream and return its response once headers arrive."""
+    method = str(request.method)
+    if method in ("GET", "HEAD") and request.body is not None:
+        raise InvalidRequest(
+            f"A {method} request cannot carry a body.", code="body_not_allowed"
+        )
     controller = AbortController.new()
     pending = fetch(
         url,
-        method=request.method,
+        method=method,
         headers=headers,
         body=request.body,
         redirect="manual",

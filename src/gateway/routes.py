@@ -1,10 +1,11 @@
-"""Answers that need no binding: /health and unknown routes."""
+"""Answers that need no binding: /health, unknown routes, the last-resort 500."""
 
 from __future__ import annotations
 
 import json
 
-from gateway.errors import NotFound
+from gateway.errors import InternalError, NotFound
+from gateway.events import emit, stack_of
 from gateway.identity import request_id_from
 from gateway.runtime import error_response, json_response
 
@@ -22,4 +23,12 @@ def not_found(request, path: str) -> object:
     error = NotFound(
         f"No route for {request.method} {path[:200]}.", code="unknown_route"
     )
+    return error_response(error, {"X-Request-Id": request_id})
+
+
+def unexpected_error(request, exc: BaseException) -> object:
+    """Log an exception no route handled and answer a generic 500."""
+    request_id = request_id_from(request.headers.get("x-request-id"))
+    emit("error", "unexpected_error", request_id=request_id, stack=stack_of(exc))
+    error = InternalError(f"Internal error; request id {request_id}.")
     return error_response(error, {"X-Request-Id": request_id})
