@@ -85,17 +85,21 @@ main() {
 
   if [[ "${with_token}" == true ]]; then
     token="$(cat)"
-    [[ -n "${token//[[:space:]]/}" ]] || die "no OAuth token on stdin"
+    # Trim surrounding white space (a pasted token often ends in CR/LF).
+    token="${token#"${token%%[![:space:]]*}"}"
+    token="${token%"${token##*[![:space:]]}"}"
+    [[ -n "${token}" ]] || die "no OAuth token on stdin"
     printf '%s' "${token}" >"${work}/token"
   fi
   new_key_and_hash "${work}/key"
   { read -r key && read -r digest; } <"${work}/key"
   printf '%s' "${digest}" >"${work}/hash"
 
-  kv_put_file "gwkey:${user_id}" "${work}/hash" "${target[@]}"
+  # The token first: if storing it fails, the user's current key still works.
   if [[ "${with_token}" == true ]]; then
     kv_put_file "oauth:${user_id}" "${work}/token" "${target[@]}"
   fi
+  kv_put_file "gwkey:${user_id}" "${work}/hash" "${target[@]}"
   err "stored the key's SHA-256 at gwkey:${user_id}; the key is shown once:"
   printf '%s\n' "${key}"
 }

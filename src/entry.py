@@ -24,7 +24,7 @@ async def route(request, env, ctx):
     method = str(request.method)
 
     if path == "/health" and method in ("GET", "HEAD"):
-        return routes.health()
+        return routes.health(request)
     if path.startswith("/v1/"):
         return await proxy.handle(request, env, ctx)
     return routes.not_found(request, path)

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from harness import ROOT
+from harness import ROOT, wait_for_room_in_this_minute
 
 
 @pytest.fixture
@@ -144,3 +144,28 @@ def test_a_key_from_the_provisioning_script_works_end_to_end(
     assert response.status_code == 200
     [received] = upstream.recorder.with_request_id(request_id)
     assert received.headers["x-codex-token"] == "oauth-from-script"
+
+
+def test_refusals_do_not_spend_the_named_users_rate_limit(
+    codex, codex_gateway, user_id
+):
+    key = provision(codex_gateway, user_id)
+    wait_for_room_in_this_minute(15)
+    for _ in range(3):
+        call(codex, user_id, "ogw_" + secrets.token_urlsafe(32), new_request_id())
+
+    response = call(codex, user_id, key, new_request_id())
+
+    assert response.status_code == 200
+    assert response.headers["x-ratelimit-remaining"] == "49"
+
+
+def test_keys_and_tokens_never_reach_logs_or_rows(codex, codex_gateway, user_id):
+    key = provision(codex_gateway, user_id, token="oauth-never-logged-" + user_id)
+    call(codex, user_id, key, new_request_id())
+    call(codex, user_id, key + "x", new_request_id())
+
+    rows = codex_gateway.rows_for(user_id, 2)
+    everything = codex_gateway.log() + repr(rows)
+    assert key not in everything
+    assert "oauth-never-logged-" not in everything

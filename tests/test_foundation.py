@@ -15,6 +15,7 @@ def test_health_answers_ok_with_the_gateway_name(client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "gateway": "organized-gateway"}
+    assert response.headers["x-request-id"]
 
 
 def test_health_needs_no_configuration(workers):

@@ -86,6 +86,7 @@ def test_a_get_with_a_body_is_refused_400_not_crashed(client, user_id, upstream)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "body_not_allowed"
     assert upstream.recorder.with_request_id(request_id) == []
+    assert "x-ratelimit-remaining" not in response.headers
 
 
 def test_large_binary_body_passes_both_ways_byte_for_byte(client, user_id, upstream):
@@ -297,6 +298,8 @@ def test_a_missing_or_malformed_request_id_is_replaced(client, user_id, given):
         "/v1/models%2F..%2F..%2Fadmin",
         "/v1/a%5c..%5cadmin",
         "/v1/.%2e/admin",
+        "/v1/..;/admin",
+        "/v1/%252e%252e/admin",
     ],
 )
 def test_path_tricks_cannot_leave_v1_on_the_upstream(gateway, upstream, raw_path):
@@ -312,10 +315,10 @@ def test_path_tricks_cannot_leave_v1_on_the_upstream(gateway, upstream, raw_path
     response.read()
     conn.close()
 
-    forwarded = upstream.recorder.with_request_id(request_id)
-    assert all(r.target.startswith("/v1/") and ".." not in r.target for r in forwarded)
-    assert all("%2e" not in r.target.lower() for r in forwarded)
+    # Either the runtime resolved the dots (404, not proxied) or the gateway
+    # refused the path (400); nothing reaches the upstream.
     assert response.status in (400, 404)
+    assert upstream.recorder.with_request_id(request_id) == []
 
 
 def test_dot_segments_never_reach_the_upstream(gateway, upstream):

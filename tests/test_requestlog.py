@@ -107,6 +107,8 @@ def test_an_unreachable_upstream_is_logged_as_502(workers, user_id):
 
 
 def test_a_client_abandoning_a_stream_still_leaves_one_row(gateway, user_id):
+    """The client closes after the first chunk. (Locally wrangler's proxy may
+    keep reading for it; either way the row counts what the upstream sent.)"""
     headers = {"X-User-ID": user_id, "X-Fake": "sse:10:200:55"}
     with (
         httpx.Client(base_url=gateway.url, timeout=30) as http,
@@ -166,15 +168,35 @@ def test_the_proxy_still_answers_when_the_log_table_is_missing(workers, user_id)
     response = httpx.post(
         worker.url + "/v1/chat/completions",
         json={"messages": []},
-        headers={"X-User-ID": user_id},
+        headers={"X-User-ID": user_id, "X-Request-Id": "rq-no-table-" + user_id},
         timeout=30,
     )
-    time.sleep(1)
 
     assert response.status_code == 200
-    failures = [e for e in worker.log_events() if e["event"] == "request_log_failed"]
-    assert failures
-    assert "no such table" in failures[-1]["error"]
+    failure = wait_for_event(worker, "request_log_failed", "rq-no-table-" + user_id)
+    assert "no such table" in failure["error"]
+
+
+def wait_for_event(worker, event: str, request_id: str, timeout_s: float = 10):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in worker.log_events():
+            if line["event"] == event and request_id in line.get("request_ids", []):
+                return line
+        time.sleep(0.1)
+    raise AssertionError(f"no {event} line for {request_id}")
+
+
+def test_an_absurd_token_count_loses_no_rows(client, gateway, user_id):
+    neighbour = user_id + "-n"
+    with httpx.Client(base_url=gateway.url, timeout=30) as other:
+        post(client, user_id, "json-usage:99999999999999999999")
+        post(other, neighbour, "json-usage:7")
+
+    [row] = gateway.rows_for(user_id)
+    [neighbour_row] = gateway.rows_for(neighbour)
+    assert row["tokens_est"] == 0
+    assert neighbour_row["tokens_est"] == 7
 
 
 def test_user_summary_answers_the_dashboard_questions(client, gateway, user_id):

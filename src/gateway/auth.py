@@ -42,11 +42,13 @@ def bearer_token(authorization: str | None) -> str | None:
 def key_matches(presented: str, stored_hash: str | None) -> bool:
     """Tell, in constant time, whether a presented key hashes to the stored hash."""
     expected = stored_hash or "0" * 64
-    matched = hmac.compare_digest(hash_key(presented), expected)
+    matched = hmac.compare_digest(hash_key(presented).encode(), expected.encode())
     return matched and stored_hash is not None
 
 
-async def codex_token(kv, user_id: str, authorization: str | None) -> str:
+async def codex_token(
+    kv, user_id: str, authorization: str | None, request_id: str = ""
+) -> str:
     """Return the user's OAuth token once their gateway key checks out."""
     presented = bearer_token(authorization)
     if presented is None:
@@ -62,15 +64,17 @@ async def codex_token(kv, user_id: str, authorization: str | None) -> str:
         emit(
             "warning",
             "kv_credentials_failed",
+            request_id=request_id,
             user_id=user_id,
             error=type(exc).__name__,
         )
         raise InternalError("Could not read credentials; try again.") from exc
     if not key_matches(presented, stored_hash):
         raise Unauthenticated("The gateway key is not valid for this user.")
+    token = str(token).strip() if token else ""
     if not token:
         raise Unauthenticated(
             "No upstream credentials are stored for this user.",
             code="missing_credentials",
         )
-    return str(token)
+    return token

@@ -10,7 +10,9 @@ a binding.
 - `ip_hash` is the first 8 hex characters of SHA-256 of `CF-Connecting-IP`;
   the raw IP is never kept.
 - The upstream path must stay under `/v1/`: dot segments, encoded dots,
-  encoded slashes and backslashes are refused rather than normalised.
+  slashes, backslashes and percent signs (double encoding), backslashes and
+  `;` (path parameters some servers strip) are refused rather than
+  normalised.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from gateway.errors import InvalidRequest
 USER_ID_MAX = 128
 _USER_ID = re.compile(r"[A-Za-z0-9._@+\-]{1,128}")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-_PATH_TRICKS = re.compile(r"%2e|%2f|%5c|\\", re.IGNORECASE)
+_PATH_TRICKS = re.compile(r"%2e|%2f|%5c|%25|\\|;", re.IGNORECASE)
 
 
 def parse_user_id(value: str | None) -> str:

@@ -1,12 +1,14 @@
-"""The `/v1/*` proxy: identify, limit, authorise, forward, relay, record.
+"""The `/v1/*` proxy: identify, authorise, limit, forward, relay, record.
 
 A request goes through these steps in order; any step may refuse it with a
 `GatewayError`, which is answered in the OpenAI shape and recorded like any
 other outcome, so every proxied request leaves exactly one log row.
 
-1. settings, path and `X-User-ID` are checked (400 / 500 configuration_error);
-2. the user's per-minute cap is counted (429);
-3. credentials are dispatched on AUTH_MODE (401 in codex mode);
+1. settings, `X-User-ID`, path and method/body are checked
+   (400 / 500 configuration_error);
+2. in codex mode the gateway key is checked and the OAuth token read (401),
+   before counting, so nobody can spend another user's cap by naming them;
+3. the user's per-minute cap is counted (429);
 4. the request goes to OPENCLAW_URL + path + query with its body streamed
    verbatim (502 unreachable, 504 no response headers in time);
 5. the upstream's status, headers and body stream back unchanged, plus the
@@ -20,6 +22,8 @@ client's `Authorization`, which carries the gateway key.
 
 Limits: the copy of the body for usage scanning is a `tee`, so when a client
 reads more slowly than the upstream sends, the unread part waits in memory.
+A client that disconnects before the upstream's headers arrive may, on the
+edge, cancel the request before its row is scheduled.
 """
 
 from __future__ import annotations
@@ -42,7 +46,13 @@ from gateway.errors import (
 )
 from gateway.events import emit, stack_of
 from gateway.ratelimit import check_rate_limit
-from gateway.runtime import error_response, in_background, read_settings, set_headers
+from gateway.runtime import (
+    d1_writer,
+    error_response,
+    in_background,
+    read_settings,
+    set_headers,
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -79,15 +89,16 @@ async def handle(request, env, ctx) -> object:
         config = parse_config(read_settings(env))
         record.user_id = identity.parse_user_id(request.headers.get("x-user-id"))
         path = identity.upstream_path(record.route)
+        check_body_allowed(request)
+
+        token = await codex_token(request, env, config, record)
 
         await enforce_rate_limit(env, ctx, config, record.user_id, gateway_headers)
 
-        headers = await upstream_headers(request, env, config, record)
-
+        headers = forward_headers(request, record.request_id, token)
         url = config.upstream_base + path + query_of(request.url)
-        upstream = await send_upstream(
-            request, url, headers, config.upstream_timeout_ms
-        )
+        upstream = await send_upstream(request, url, headers, config, record)
+        return relay(ctx, env, record, upstream, gateway_headers)
     except GatewayError as error:
         return refuse(ctx, env, record, error, gateway_headers)
     except Exception as exc:
@@ -100,7 +111,35 @@ async def handle(request, env, ctx) -> object:
         error = InternalError(f"Internal error; request id {record.request_id}.")
         return refuse(ctx, env, record, error, gateway_headers)
 
-    return relay(ctx, env, record, upstream, gateway_headers)
+
+def start_record(request) -> requestlog.Record:
+    """Begin the request's record from what the request itself says."""
+    return requestlog.Record(
+        request_id=identity.request_id_from(request.headers.get("x-request-id")),
+        method=str(request.method),
+        route=urlsplit(str(request.url)).path,
+        ip_hash=identity.hash_ip(request.headers.get("cf-connecting-ip")),
+        started_ms=requestlog.now_ms(),
+    )
+
+
+def check_body_allowed(request) -> None:
+    """Refuse a GET or HEAD with a body: it cannot be forwarded as it is."""
+    method = str(request.method)
+    if method in ("GET", "HEAD") and request.body is not None:
+        raise InvalidRequest(
+            f"A {method} request cannot carry a body.", code="body_not_allowed"
+        )
+
+
+async def codex_token(request, env, config, record) -> str | None:
+    """Return the OAuth token to send upstream in codex mode, else None."""
+    if config.auth_mode != "codex":
+        return None
+    authorization = request.headers.get("authorization")
+    return await auth.codex_token(
+        env.GATEWAY_KV, record.user_id, authorization, record.request_id
+    )
 
 
 async def enforce_rate_limit(env, ctx, config, user_id: str, gateway_headers) -> None:
@@ -121,57 +160,35 @@ async def enforce_rate_limit(env, ctx, config, user_id: str, gateway_headers) ->
         )
 
 
-async def upstream_headers(request, env, config, record) -> object:
-    """Return the headers to send upstream, credentials dispatched on AUTH_MODE."""
-    headers = forward_headers(request, record.request_id)
-    if config.auth_mode == "codex":
-        authorization = request.headers.get("authorization")
-        token = await auth.codex_token(env.GATEWAY_KV, record.user_id, authorization)
-        headers.delete("authorization")
-        headers.set("X-Codex-Token", token)
-    return headers
-
-
-def start_record(request) -> requestlog.Record:
-    """Begin the request's record from what the request itself says."""
-    return requestlog.Record(
-        request_id=identity.request_id_from(request.headers.get("x-request-id")),
-        method=str(request.method),
-        route=urlsplit(str(request.url)).path,
-        ip_hash=identity.hash_ip(request.headers.get("cf-connecting-ip")),
-        started_ms=requestlog.now_ms(),
-    )
-
-
 def query_of(url: str) -> str:
     """Return the URL's query string with its `?`, or ''."""
     query = urlsplit(url).query
     return "?" + query if query else ""
 
 
-def forward_headers(request, request_id: str) -> object:
+def forward_headers(request, request_id: str, codex_token: str | None) -> object:
     """Return the JS Headers to send upstream."""
     headers = Headers.new()
     for name, value in request.headers:
         lowered = name.lower()
         if lowered in NOT_FORWARDED or lowered.startswith("cf-"):
             continue
+        if codex_token is not None and lowered == "authorization":
+            continue
         headers.append(name, value)
     headers.set("X-Request-Id", request_id)
+    if codex_token is not None:
+        headers.set("X-Codex-Token", codex_token)
     return headers
 
 
-async def send_upstream(request, url: str, headers, timeout_ms: int) -> object:
+async def send_upstream(request, url: str, headers, config, record) -> object:
     """Send the request upstream and return its response once headers arrive."""
-    method = str(request.method)
-    if method in ("GET", "HEAD") and request.body is not None:
-        raise InvalidRequest(
-            f"A {method} request cannot carry a body.", code="body_not_allowed"
-        )
+    timeout_ms = config.upstream_timeout_ms
     controller = AbortController.new()
     pending = fetch(
         url,
-        method=method,
+        method=record.method,
         headers=headers,
         body=request.body,
         redirect="manual",
@@ -185,58 +202,66 @@ async def send_upstream(request, url: str, headers, timeout_ms: int) -> object:
             f"The upstream sent no response within {timeout_ms} ms."
         ) from exc
     except JsException as exc:
-        emit("warning", "upstream_unreachable", error=type(exc).__name__)
+        emit(
+            "warning",
+            "upstream_unreachable",
+            request_id=record.request_id,
+            error=type(exc).__name__,
+        )
         raise UpstreamUnreachable("The upstream could not be reached.") from exc
 
 
 def refuse(ctx, env, record, error: GatewayError, gateway_headers) -> object:
     """Answer a gateway error and record it."""
     record.answered(error.status)
-    in_background(ctx, requestlog.log_request(env.DB, record))
-    return error_response(error, gateway_headers)
-
-
-def relay(ctx, env, record, upstream, gateway_headers) -> object:
-    """Stream the upstream's answer back and record it once read through."""
-    record.answered(int(upstream.status))
-    body = upstream.body
-    kind = usage.scan_kind(upstream.headers.get("content-type"))
-    if (
-        body is not None
-        and kind is not None
-        and record.status not in NULL_BODY_STATUSES
-    ):
-        body, copy = body.tee()
-        in_background(ctx, scan_then_write(env.DB, record, copy, kind))
-    else:
-        in_background(ctx, requestlog.log_request(env.DB, record))
-    if record.status in NULL_BODY_STATUSES:
-        body = None
-    response = Response.new(body, upstream)
-    set_headers(response, gateway_headers)
+    response = error_response(error, gateway_headers)
+    in_background(ctx, requestlog.log_request(record, d1_writer(env)))
     return response
 
 
-async def scan_then_write(db, record, stream, kind: str) -> None:
-    """Read the body copy for usage, then write the record."""
+def relay(ctx, env, record, upstream, gateway_headers) -> object:
+    """Stream the upstream's answer back and record it once read through.
+
+    Nothing is scheduled until the response is built, so a failure here is
+    answered and recorded once, by `refuse`.
+    """
+    status = int(upstream.status)
+    body = None if status in NULL_BODY_STATUSES else upstream.body
+    kind = usage.scan_kind(upstream.headers.get("content-type"))
+    copy = None
+    if body is not None and kind is not None:
+        body, copy = body.tee()
+    response = Response.new(body, upstream)
+    set_headers(response, gateway_headers)
+
+    record.answered(status)
+    if copy is None:
+        in_background(ctx, requestlog.log_request(record, d1_writer(env)))
+    else:
+        in_background(ctx, scan_then_log(env, record, copy, kind))
+    return response
+
+
+async def scan_then_log(env, record, stream, kind: str) -> None:
+    """Read the body copy for usage, then log the record, whatever happens."""
     scanner = usage.UsageScanner(kind)
-    reader = stream.getReader()
     try:
-        while not scanner.done:
-            chunk = await reader.read()
-            if chunk.done:
-                break
-            scanner.feed(chunk.value.to_bytes())
-    except JsException:
-        emit("warning", "upstream_body_failed", request_id=record.request_id)
-    finally:
-        if scanner.done:
-            await _cancel_quietly(reader)
+        await scan(stream, scanner)
         record.tokens_est = scanner.finish()
-        await requestlog.log_request(db, record)
+    except Exception:
+        emit("warning", "upstream_body_failed", request_id=record.request_id)
+        record.tokens_est = scanner.tokens
+    await requestlog.log_request(record, d1_writer(env))
 
 
-async def _cancel_quietly(reader) -> None:
+async def scan(stream, scanner: usage.UsageScanner) -> None:
+    """Feed the stream to the scanner until it ends or the scanner is done."""
+    reader = stream.getReader()
+    while not scanner.done:
+        chunk = await reader.read()
+        if chunk.done:
+            return
+        scanner.feed(chunk.value.to_bytes())
     try:
         await reader.cancel()
     except JsException:

@@ -32,6 +32,11 @@ from dataclasses import dataclass
 from gateway.events import emit
 
 FLUSH_INTERVAL_S = 1.0
+# One background task flushes a key for at most this many rounds (about as
+# many seconds), well inside waitUntil's limit; then a later request takes over.
+FLUSH_ROUNDS_MAX = 10
+# A flush task silent for this long is presumed gone (its request torn down).
+FLUSH_STALE_S = FLUSH_ROUNDS_MAX * FLUSH_INTERVAL_S + 5
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,14 @@ class Window:
     minute: int
     stored: int = 0
     pending: int = 0
+    in_flight: int = 0
     last_flush: float = -math.inf
     loaded: bool = False
-    flush_queued: bool = False
+    flush_since: float | None = None
 
     @property
     def count(self) -> int:
-        return self.stored + self.pending
+        return self.stored + self.pending + self.in_flight
 
 
 def seconds_to_next_minute(now: float) -> int:
@@ -100,7 +106,8 @@ class RateLimiter:
         now = self.clock()
         window = self._window(user_id, int(now // 60))
         if not window.loaded:
-            window.stored = max(window.stored, await read_count(kv, window.key))
+            stored = await read_count(kv, window.key)
+            window.stored = max(window.stored, stored)
             window.loaded = True
 
         reset_s = seconds_to_next_minute(now)
@@ -108,8 +115,8 @@ class RateLimiter:
             return Decision(False, cap, 0, reset_s)
         window.pending += 1
         remaining = cap - window.count
-        if not window.flush_queued:
-            window.flush_queued = True
+        if window.flush_since is None or now - window.flush_since > FLUSH_STALE_S:
+            window.flush_since = now
             background(self._flush_soon(kv, window, ttl_s))
         return Decision(True, cap, remaining, reset_s)
 
@@ -128,15 +135,15 @@ class RateLimiter:
 
     async def _flush_soon(self, kv, window: Window, ttl_s: int) -> None:
         """Write the window's unwritten increments, no sooner than allowed."""
-        while True:
+        for _ in range(FLUSH_ROUNDS_MAX):
             wait = window.last_flush + FLUSH_INTERVAL_S - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
             window.last_flush = self.clock()
             written = await flush(kv, window, ttl_s)
             if not written or window.pending == 0:
-                window.flush_queued = False
-                return
+                break
+        window.flush_since = None
 
 
 LIMITER = RateLimiter()
@@ -152,7 +159,7 @@ async def read_count(kv, key: str) -> int:
     try:
         return parse_count(await kv.get(key))
     except Exception as exc:
-        emit("warning", "rate_limit_kv_read_failed", error=type(exc).__name__)
+        emit("warning", "rate_limit_kv_read_failed", key=key, error=type(exc).__name__)
         return 0
 
 
@@ -162,13 +169,22 @@ async def flush(kv, window: Window, ttl_s: int) -> bool:
     Return False when KV failed; the increments stay unwritten for the next
     request's flush.
     """
-    taken = window.pending
+    taken, window.pending = window.pending, 0
+    window.in_flight += taken
     try:
-        current = max(window.stored, await read_count(kv, window.key))
-        await kv.put(window.key, str(current + taken), expirationTtl=ttl_s)
+        seen = await read_count(kv, window.key)
+        total = max(window.stored, seen) + taken
+        await kv.put(window.key, str(total), expirationTtl=ttl_s)
     except Exception as exc:
-        emit("warning", "rate_limit_kv_write_failed", error=type(exc).__name__)
+        emit(
+            "warning",
+            "rate_limit_kv_write_failed",
+            key=window.key,
+            error=type(exc).__name__,
+        )
+        window.pending += taken
         return False
-    window.stored = current + taken
-    window.pending -= taken
+    finally:
+        window.in_flight -= taken
+    window.stored = max(window.stored, total)
     return True

@@ -9,8 +9,10 @@ Rows reach D1 in batches: the first record to arrive while no batch is
 collecting waits `BATCH_DELAY_S`, then writes every record that arrived
 meanwhile in one D1 batch (bound parameters only). That request's background
 task owns the write, so nothing waits on another request's I/O, and every
-record belongs to exactly one batch. A D1 failure logs a warning and is
-otherwise ignored: the log never breaks or delays an answer.
+record belongs to exactly one batch (taken with one swap of the pending
+list). A collector silent for `COLLECT_STALE_S` is presumed gone and the next
+record starts a new one. A D1 failure logs a warning and is otherwise
+ignored: the log never breaks or delays an answer.
 
 Limits: a batch that fails loses all its rows (a D1 batch is one
 transaction); the warning says how many.
@@ -34,6 +36,7 @@ INSERT_SQL = (
 )
 BATCH_DELAY_S = 0.05
 BATCH_MAX = 100
+COLLECT_STALE_S = 5.0
 
 
 def now_ms() -> float:
@@ -86,10 +89,11 @@ class Record:
 class RequestLog:
     """The isolate's pending records, written to D1 in batches."""
 
-    def __init__(self, delay_s: float = BATCH_DELAY_S):
+    def __init__(self, delay_s: float = BATCH_DELAY_S, clock=time.time):
         self.delay_s = delay_s
+        self.clock = clock
         self.pending: list[Record] = []
-        self.collecting = False
+        self.collecting_since: float | None = None
 
     async def add(self, record: Record, write_rows) -> None:
         """Print the record's tail line and see its row written.
@@ -100,12 +104,14 @@ class RequestLog:
         level = "info" if record.status < 400 else "warning"
         emit(level, "request", **record.fields())
         self.pending.append(record)
-        if self.collecting:
+        now = self.clock()
+        since = self.collecting_since
+        if since is not None and now - since < COLLECT_STALE_S:
             return
-        self.collecting = True
+        self.collecting_since = now
         await asyncio.sleep(self.delay_s)
         batch, self.pending = self.pending, []
-        self.collecting = False
+        self.collecting_since = None
         for start in range(0, len(batch), BATCH_MAX):
             await write_batch(batch[start : start + BATCH_MAX], write_rows)
 
@@ -113,11 +119,9 @@ class RequestLog:
 REQUEST_LOG = RequestLog()
 
 
-async def log_request(db, record: Record) -> None:
+async def log_request(record: Record, write_rows) -> None:
     """Log a finished request: its tail line now, its D1 row in a batch."""
-    from gateway.runtime import d1_batch  # the JS boundary; not for CPython
-
-    await REQUEST_LOG.add(record, lambda sql, rows: d1_batch(db, sql, rows))
+    await REQUEST_LOG.add(record, write_rows)
 
 
 async def write_batch(records: list[Record], write_rows) -> None:
@@ -135,7 +139,10 @@ async def write_batch(records: list[Record], write_rows) -> None:
 
 
 def d1_error_text(exc: BaseException) -> str:
-    """Return D1's own error text (it quotes SQL, never bound values)."""
+    """Return D1's own error text, cut before any quoted bound value."""
     text = str(exc)
     start = text.find("D1_")
-    return text[start : start + 200] if start >= 0 else type(exc).__name__
+    if start < 0:
+        return type(exc).__name__
+    text = text[start : start + 200]
+    return text.split(" for value", 1)[0]

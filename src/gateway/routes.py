@@ -12,9 +12,11 @@ from gateway.runtime import error_response, json_response
 HEALTH_BODY = json.dumps({"status": "ok", "gateway": "organized-gateway"})
 
 
-def health() -> object:
-    """Answer the liveness probe; touches no KV, D1 or upstream."""
-    return json_response(HEALTH_BODY, 200, {"Cache-Control": "no-store"})
+def health(request) -> object:
+    """Answer the liveness probe; touches no KV, D1, setting or upstream."""
+    request_id = request_id_from(request.headers.get("x-request-id"))
+    headers = {"Cache-Control": "no-store", "X-Request-Id": request_id}
+    return json_response(HEALTH_BODY, 200, headers)
 
 
 def not_found(request, path: str) -> object:

@@ -58,6 +58,11 @@ async def d1_batch(db: object, sql: str, rows: list[tuple]) -> None:
     await db.batch(to_js([statement.bind(*row) for row in rows]))
 
 
+def d1_writer(env: object):
+    """Return the request log's batch writer for the env's `DB` binding."""
+    return lambda sql, rows: d1_batch(env.DB, sql, rows)
+
+
 def in_background(ctx: object, coroutine) -> None:
     """Run a coroutine after the answer, kept alive by `ctx.waitUntil`."""
     task = asyncio.ensure_future(_guarded(coroutine))

@@ -18,6 +18,9 @@ import json
 
 JSON_LIMIT = 4 * 1024 * 1024
 LINE_LIMIT = 1024 * 1024
+# Larger claims are not plausible token counts (and would not fit D1's
+# integer binding); they count as unparsable.
+TOKENS_MAX = 2**31 - 1
 
 
 def scan_kind(content_type: str | None) -> str | None:
@@ -38,9 +41,9 @@ def total_tokens(payload: object) -> int | None:
     if not isinstance(usage, dict):
         return None
     total = usage.get("total_tokens")
-    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+    if isinstance(total, bool) or not isinstance(total, int):
         return None
-    return total
+    return total if 0 <= total <= TOKENS_MAX else None
 
 
 class UsageScanner:
@@ -97,7 +100,7 @@ class UsageScanner:
     def _take(self, data: bytes) -> None:
         try:
             found = total_tokens(json.loads(data))
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if found is not None:
             self.tokens = found

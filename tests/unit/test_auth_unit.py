@@ -25,3 +25,4 @@ def test_key_matches_only_its_own_hash():
     assert key_matches("ogw_right", stored)
     assert not key_matches("ogw_wrong", stored)
     assert not key_matches("ogw_right", None)
+    assert not key_matches("ogw_right", "not-a-hash-é")

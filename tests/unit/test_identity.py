@@ -58,6 +58,8 @@ def test_ordinary_paths_pass(path):
         "/v1/a%2Fb",
         "/v1/a%5Cb",
         "/v1/a\\b",
+        "/v1/..;/admin",
+        "/v1/%252e%252e/admin",
         "/v2/models",
         "/v1",
     ],

@@ -10,18 +10,25 @@ MINUTE_START = 1_800_000_000 - 1_800_000_000 % 60
 
 
 class MemoryKV:
-    def __init__(self, fail: bool = False):
+    """KV in a dict; `get_delays` holds how many loop turns each get takes."""
+
+    def __init__(self, fail: bool = False, get_delays: tuple[int, ...] = ()):
         self.data: dict[str, str] = {}
         self.fail = fail
         self.gets = 0
+        self.get_delays = list(get_delays)
         self.puts: list[tuple[str, str, int]] = []
 
     async def get(self, key):
+        """Answer with the value as it was when asked, after the delay."""
         self.gets += 1
-        await asyncio.sleep(0)
+        value = self.data.get(key)
+        turns = self.get_delays.pop(0) if self.get_delays else 1
+        for _ in range(turns):
+            await asyncio.sleep(0)
         if self.fail:
             raise RuntimeError("kv down")
-        return self.data.get(key)
+        return value
 
     async def put(self, key, value, expirationTtl):  # noqa: N803
         await asyncio.sleep(0)
@@ -127,3 +134,41 @@ def test_reset_and_count_helpers():
     assert parse_count("12") == 12
     assert parse_count(None) == 0
     assert parse_count("x") == 0
+
+
+def test_a_slow_first_read_does_not_undo_a_count_flushed_meanwhile():
+    """Two first requests read KV; the first is counted and flushed before the
+    second's read returns the older value, which must not lower the count."""
+    limiter = RateLimiter(Clock(MINUTE_START + 10))
+    kv = MemoryKV(get_delays=(1, 30))
+
+    async def scenario():
+        tasks = []
+
+        def start(coroutine):
+            tasks.append(asyncio.ensure_future(coroutine))
+
+        first = await asyncio.gather(
+            limiter.check(kv, "u1", 2, 120, start),
+            limiter.check(kv, "u1", 2, 120, start),
+        )
+        third = await limiter.check(kv, "u1", 2, 120, start)
+        await asyncio.gather(*tasks)
+        return [*first, third]
+
+    decisions = asyncio.run(scenario())
+
+    assert [d.allowed for d in decisions] == [True, True, False]
+
+
+def test_two_isolates_flushing_in_turn_add_up_in_kv():
+    kv = MemoryKV()
+    first, second = (
+        RateLimiter(Clock(MINUTE_START + 1)),
+        RateLimiter(Clock(MINUTE_START + 1)),
+    )
+
+    run_checks(first, kv, 3, cap=50)
+    run_checks(second, kv, 2, cap=50)
+
+    assert kv.data[f"rate:u1:{MINUTE_START // 60}"] == "5"

@@ -9,8 +9,16 @@ from gateway.requestlog import BATCH_MAX, INSERT_SQL, Record, RequestLog
 
 
 def record(n: int, status: int = 200) -> Record:
+    """A record whose row is unique to n (n is its latency_ms)."""
     return Record(
-        f"r{n}", "POST", "/v1/chat/completions", "abcd1234", 0.0, "u1", status
+        f"r{n}",
+        "POST",
+        "/v1/chat/completions",
+        "abcd1234",
+        0.0,
+        user_id="u1",
+        status=status,
+        latency_ms=n,
     )
 
 
@@ -54,8 +62,8 @@ def test_every_record_is_written_exactly_once_across_batches():
 
     run(RequestLog(delay_s=0.01), records, write, spread_s=0.002)
 
-    written = [row for call in write.calls for row in call]
-    assert len(written) == 40
+    written = sorted(row[3] for call in write.calls for row in call)
+    assert written == list(range(40))
     assert len(write.calls) > 1
 
 
@@ -74,3 +82,27 @@ def test_a_failed_batch_warns_with_the_d1_error_and_does_not_raise(capsys):
     [warning] = [line for line in lines if line["event"] == "request_log_failed"]
     assert warning["rows"] == 2
     assert warning["error"].startswith("D1_ERROR: no such table")
+
+
+def test_a_collector_that_went_silent_is_replaced():
+    clock = [1000.0]
+    log = RequestLog(delay_s=0.0, clock=lambda: clock[0])
+    log.collecting_since = clock[0]  # a collector whose task never came back
+    write = Batches()
+
+    run(log, [record(1)], write)
+    assert write.calls == []
+    clock[0] += 60
+    run(log, [record(2)], write)
+
+    assert sorted(row[3] for call in write.calls for row in call) == [1, 2]
+
+
+def test_d1_error_text_drops_quoted_values():
+    from gateway.requestlog import d1_error_text
+
+    error = RuntimeError(
+        "Error: D1_TYPE_ERROR: Type 'bigint' not supported for value '99999'"
+    )
+
+    assert d1_error_text(error) == "D1_TYPE_ERROR: Type 'bigint' not supported"

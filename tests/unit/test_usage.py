@@ -52,9 +52,11 @@ def test_json_total_tokens_is_read():
         b'{"usage": {"total_tokens": "12"}}',
         b'{"usage": {"total_tokens": -4}}',
         b'{"usage": {"total_tokens": true}}',
+        b'{"usage": {"total_tokens": 99999999999999999999}}',
+        b"[" * 100_000 + b"]" * 100_000,
     ],
 )
-def test_missing_or_odd_json_usage_counts_zero(body):
+def test_missing_odd_or_hostile_json_usage_counts_zero(body):
     assert scan("json", body) == 0
 
 
