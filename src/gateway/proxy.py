@@ -166,19 +166,19 @@ def query_of(url: str) -> str:
     return "?" + query if query else ""
 
 
-def forward_headers(request, request_id: str, codex_token: str | None) -> object:
+def forward_headers(request, request_id: str, oauth_token: str | None) -> object:
     """Return the JS Headers to send upstream."""
     headers = Headers.new()
     for name, value in request.headers:
         lowered = name.lower()
         if lowered in NOT_FORWARDED or lowered.startswith("cf-"):
             continue
-        if codex_token is not None and lowered == "authorization":
+        if oauth_token is not None and lowered == "authorization":
             continue
         headers.append(name, value)
     headers.set("X-Request-Id", request_id)
-    if codex_token is not None:
-        headers.set("X-Codex-Token", codex_token)
+    if oauth_token is not None:
+        headers.set("X-Codex-Token", oauth_token)
     return headers
 
 
