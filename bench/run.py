@@ -309,11 +309,11 @@ def measure(load, target: Target, workload: Workload, args) -> Result:
 def start_all(procs: Processes, state_dir: Path, args) -> list[Target]:
     """Start upstream, bare worker and gateways; return the targets to measure."""
     up_port = free_port()
+    demo = ROOT / "scripts" / "demo_upstream.py"
     upstream = procs.start(
         "upstream",
-        [sys.executable, str(BENCH / "upstream.py"), "--port", str(up_port),
+        [sys.executable, str(demo), "--port", str(up_port),
          "--sse-delay", str(args.sse_delay)],
-        env={"PYTHONPATH": str(ROOT / "scripts")},
     )  # fmt: skip
     up_url = f"http://127.0.0.1:{up_port}"
     bare_url, bare_pid = start_worker(procs, "bare", up_url, ["--mode", "bare"])

@@ -6,7 +6,9 @@ body asks for `"stream": true`) and `POST /v1/embeddings` with canned but
 well-formed answers, counting "tokens" as whitespace-separated words. It uses
 only the standard library, so `scripts/dev.sh` can start it with any Python 3.
 
-Run: python3 scripts/demo_upstream.py [--host 127.0.0.1] [--port 8788]
+Run: python3 scripts/demo_upstream.py [--host H] [--port N] [--sse-delay S]
+(defaults 127.0.0.1, 8788, and 0.05 s between SSE chunks, like a model
+typing; the benchmark sets 0).
 
 Limits: it is a demo, not a model. It reads whole request bodies into memory
 and keeps no state between requests.
@@ -248,9 +250,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8788)
+    parser.add_argument("--sse-delay", type=float, default=DemoHandler.chunk_delay_s)
     args = parser.parse_args()
-    server = serve(args.host, args.port)
-    print(f"demo upstream on http://{args.host}:{server.server_address[1]}", flush=True)
+    handler = type("Handler", (DemoHandler,), {"chunk_delay_s": args.sse_delay})
+    server = serve(args.host, args.port, handler)
+    url = f"http://{args.host}:{server.server_address[1]}"
+    print(f"ready {url} (demo upstream)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
