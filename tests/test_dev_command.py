@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ COPIED = ("wrangler.toml", "package.json", "package-lock.json", "pyproject.toml"
 @pytest.fixture
 def project_copy(tmp_path):
     """A copy of the project, sharing the installed node_modules and .venv."""
+    subprocess.run(["bash", "scripts/setup.sh"], cwd=ROOT, check=True, timeout=600)
     for name in COPIED:
         shutil.copy2(ROOT / name, tmp_path / name)
     for folder in ("src", "migrations", "scripts"):
@@ -74,7 +76,8 @@ def test_dev_command_serves_health_and_the_demo_upstream(project_copy, tmp_path)
             timeout=30,
         )
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(20)
 
     assert answer.status_code == 200
