@@ -115,6 +115,23 @@ def test_large_binary_body_passes_both_ways_byte_for_byte(client, user_id, upstr
     assert hashlib.sha256(response.content).hexdigest() == digest
 
 
+def test_a_chunked_upload_of_unknown_length_arrives_intact(client, user_id, upstream):
+    pieces = [os.urandom(256 * 1024) for _ in range(8)]
+    digest = hashlib.sha256(b"".join(pieces)).hexdigest()
+    request_id = new_request_id()
+
+    response = client.post(
+        "/v1/files",
+        content=iter(pieces),
+        headers=headers_for(user_id, **{"X-Fake": "echo", "X-Request-Id": request_id}),
+    )
+
+    assert response.status_code == 200
+    [received] = upstream.recorder.with_request_id(request_id)
+    assert received.body_sha256 == digest
+    assert hashlib.sha256(response.content).hexdigest() == digest
+
+
 def test_upstream_headers_come_back(client, user_id):
     response = client.post(
         "/v1/files", content=b"x", headers=headers_for(user_id, **{"X-Fake": "echo"})
