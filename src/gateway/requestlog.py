@@ -37,6 +37,9 @@ INSERT_SQL = (
 BATCH_DELAY_S = 0.05
 BATCH_MAX = 100
 COLLECT_STALE_S = 5.0
+# Paths are kept up to this length in rows and log lines; longer ones are
+# never valid routes and only bloat the log.
+ROUTE_MAX = 512
 
 
 def now_ms() -> float:
@@ -66,7 +69,7 @@ class Record:
         return {
             "request_id": self.request_id,
             "user_id": self.user_id,
-            "route": self.route,
+            "route": self.route[:ROUTE_MAX],
             "method": self.method,
             "status": self.status,
             "latency_ms": self.latency_ms,
@@ -78,7 +81,7 @@ class Record:
         """Return the values bound to INSERT_SQL."""
         return (
             self.user_id,
-            self.route,
+            self.route[:ROUTE_MAX],
             self.status,
             self.latency_ms,
             self.tokens_est,

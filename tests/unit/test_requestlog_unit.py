@@ -106,3 +106,14 @@ def test_d1_error_text_drops_quoted_values():
     )
 
     assert d1_error_text(error) == "D1_TYPE_ERROR: Type 'bigint' not supported"
+
+
+def test_rows_and_lines_keep_at_most_512_characters_of_the_path(capsys):
+    long = record(1)
+    long.route = "/v1/" + "x" * 5000
+    write = Batches()
+
+    run(RequestLog(delay_s=0.0), [long], write)
+
+    assert len(write.calls[0][0][1]) == 512
+    assert len(json.loads(capsys.readouterr().out)["route"]) == 512
