@@ -15,11 +15,18 @@ decision and increment happens in the isolate, where one event loop makes
 key (production KV's write rate), each flush re-reading KV and adding the
 isolate's unwritten increments to what other isolates wrote.
 
+One background task per key writes at a time (it stops after
+`FLUSH_ROUNDS_MAX` rounds, well inside waitUntil's limit, and a later request
+starts the next); a failed KV read or write leaves the increments for the
+next flush rather than writing a count that could be too low.
+
 Limits: across isolates and locations the cap is soft. KV is eventually
 consistent (a write can take up to 60 s to be seen elsewhere) and two
 isolates flushing the same key at once can overwrite each other's share.
-Within one isolate the cap is exact. A failing KV read or write never fails a
-request: the limiter fails open and logs a warning.
+Increments made during a flusher's last round reach KV only when the user
+makes another request that minute. Within one isolate the cap is exact. A
+failing KV read or write never fails a request: the limiter fails open and
+logs a warning.
 """
 
 from __future__ import annotations
@@ -35,8 +42,9 @@ FLUSH_INTERVAL_S = 1.0
 # One background task flushes a key for at most this many rounds (about as
 # many seconds), well inside waitUntil's limit; then a later request takes over.
 FLUSH_ROUNDS_MAX = 10
-# A flush task silent for this long is presumed gone (its request torn down).
-FLUSH_STALE_S = FLUSH_ROUNDS_MAX * FLUSH_INTERVAL_S + 5
+# A flush task not heard from for this long, with no write in flight, is
+# presumed gone (its request torn down) and another takes its place.
+FLUSH_STALE_S = 3 * FLUSH_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,8 @@ class Window:
     in_flight: int = 0
     last_flush: float = -math.inf
     loaded: bool = False
-    flush_since: float | None = None
+    flusher: object | None = None
+    flusher_seen: float = -math.inf
 
     @property
     def count(self) -> int:
@@ -115,9 +124,9 @@ class RateLimiter:
             return Decision(False, cap, 0, reset_s)
         window.pending += 1
         remaining = cap - window.count
-        if window.flush_since is None or now - window.flush_since > FLUSH_STALE_S:
-            window.flush_since = now
-            background(self._flush_soon(kv, window, ttl_s))
+        if needs_flusher(window, now):
+            window.flusher, window.flusher_seen = object(), now
+            background(self._flush_soon(kv, window, ttl_s, window.flusher))
         return Decision(True, cap, remaining, reset_s)
 
     def _window(self, user_id: str, minute: int) -> Window:
@@ -133,17 +142,26 @@ class RateLimiter:
         for key in stale:
             del self.windows[key]
 
-    async def _flush_soon(self, kv, window: Window, ttl_s: int) -> None:
-        """Write the window's unwritten increments, no sooner than allowed."""
-        for _ in range(FLUSH_ROUNDS_MAX):
-            wait = window.last_flush + FLUSH_INTERVAL_S - self.clock()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            window.last_flush = self.clock()
-            written = await flush(kv, window, ttl_s)
-            if not written or window.pending == 0:
-                break
-        window.flush_since = None
+    async def _flush_soon(self, kv, window: Window, ttl_s: int, me: object) -> None:
+        """Write the window's unwritten increments, no sooner than allowed.
+
+        `me` marks this task as the window's flusher; a task that has been
+        replaced stops at its next turn, so two never write one key at once.
+        """
+        try:
+            for _ in range(FLUSH_ROUNDS_MAX):
+                wait = window.last_flush + FLUSH_INTERVAL_S - self.clock()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if window.flusher is not me:
+                    return
+                window.last_flush = window.flusher_seen = self.clock()
+                written = await flush(kv, window, ttl_s)
+                if not written or window.pending == 0:
+                    return
+        finally:
+            if window.flusher is me:
+                window.flusher = None
 
 
 LIMITER = RateLimiter()
@@ -152,6 +170,14 @@ LIMITER = RateLimiter()
 async def check_rate_limit(kv, user_id: str, cap: int, ttl_s: int, background):
     """Count a request against the user's cap with the isolate's limiter."""
     return await LIMITER.check(kv, user_id, cap, ttl_s, background)
+
+
+def needs_flusher(window: Window, now: float) -> bool:
+    """Tell whether a new flush task must be started for the window."""
+    if window.flusher is None:
+        return True
+    silent = now - window.flusher_seen > FLUSH_STALE_S
+    return silent and window.in_flight == 0
 
 
 async def read_count(kv, key: str) -> int:
@@ -172,7 +198,9 @@ async def flush(kv, window: Window, ttl_s: int) -> bool:
     taken, window.pending = window.pending, 0
     window.in_flight += taken
     try:
-        seen = await read_count(kv, window.key)
+        # A failed read must not count as 0 here: writing would lower the
+        # count other isolates put in KV.
+        seen = parse_count(await kv.get(window.key))
         total = max(window.stored, seen) + taken
         await kv.put(window.key, str(total), expirationTtl=ttl_s)
     except Exception as exc:

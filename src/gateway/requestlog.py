@@ -5,14 +5,13 @@ in the background, when its outcome is known: for a relayed body that is when
 the body has been read through (so `tokens_est` is known), otherwise when the
 gateway answers. Its tail line is printed then.
 
-Rows reach D1 in batches: the first record to arrive while no batch is
-collecting waits `BATCH_DELAY_S`, then writes every record that arrived
-meanwhile in one D1 batch (bound parameters only). That request's background
-task owns the write, so nothing waits on another request's I/O, and every
-record belongs to exactly one batch (taken with one swap of the pending
-list). A collector silent for `COLLECT_STALE_S` is presumed gone and the next
-record starts a new one. A D1 failure logs a warning and is otherwise
-ignored: the log never breaks or delays an answer.
+Rows reach D1 in batches. Each record waits `BATCH_DELAY_S` in the pending
+list in its own request's background task; the first task to wake whose
+record is still pending takes the whole list (one swap) and writes it as one
+D1 batch (bound parameters only). So every record belongs to exactly one
+batch, its own task guarantees that a batch takes it, and no request waits on
+another request's I/O. A D1 failure logs a warning and is otherwise ignored:
+the log never breaks or delays an answer.
 
 Limits: a batch that fails loses all its rows (a D1 batch is one
 transaction); the warning says how many.
@@ -36,7 +35,6 @@ INSERT_SQL = (
 )
 BATCH_DELAY_S = 0.05
 BATCH_MAX = 100
-COLLECT_STALE_S = 5.0
 # Paths are kept up to this length in rows and log lines; longer ones are
 # never valid routes and only bloat the log.
 ROUTE_MAX = 512
@@ -58,6 +56,7 @@ class Record:
     status: int = 0
     latency_ms: int = 0
     tokens_est: int = 0
+    batched: bool = False
 
     def answered(self, status: int) -> None:
         """Note the status and the latency at the moment of answering."""
@@ -92,29 +91,25 @@ class Record:
 class RequestLog:
     """The isolate's pending records, written to D1 in batches."""
 
-    def __init__(self, delay_s: float = BATCH_DELAY_S, clock=time.time):
+    def __init__(self, delay_s: float = BATCH_DELAY_S):
         self.delay_s = delay_s
-        self.clock = clock
         self.pending: list[Record] = []
-        self.collecting_since: float | None = None
 
     async def add(self, record: Record, write_rows) -> None:
         """Print the record's tail line and see its row written.
 
         `write_rows(sql, rows)` runs one D1 batch; it is used only when this
-        call ends up collecting the batch.
+        call's record is still pending when it wakes.
         """
         level = "info" if record.status < 400 else "warning"
         emit(level, "request", **record.fields())
         self.pending.append(record)
-        now = self.clock()
-        since = self.collecting_since
-        if since is not None and now - since < COLLECT_STALE_S:
-            return
-        self.collecting_since = now
         await asyncio.sleep(self.delay_s)
+        if record.batched:
+            return
         batch, self.pending = self.pending, []
-        self.collecting_since = None
+        for taken in batch:
+            taken.batched = True
         for start in range(0, len(batch), BATCH_MAX):
             await write_batch(batch[start : start + BATCH_MAX], write_rows)
 

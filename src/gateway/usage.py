@@ -94,6 +94,8 @@ class UsageScanner:
         complete = bytes(self._buffer[: end + 1])
         del self._buffer[: end + 1]
         for line in complete.split(b"\n"):
+            if len(line) > LINE_LIMIT:
+                continue
             if line.startswith(b"data:") and b'"usage"' in line:
                 self._take(line[5:])
 

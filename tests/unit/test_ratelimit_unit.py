@@ -12,9 +12,16 @@ MINUTE_START = 1_800_000_000 - 1_800_000_000 % 60
 class MemoryKV:
     """KV in a dict; `get_delays` holds how many loop turns each get takes."""
 
-    def __init__(self, fail: bool = False, get_delays: tuple[int, ...] = ()):
+    def __init__(
+        self,
+        fail: bool = False,
+        get_delays: tuple[int, ...] = (),
+        failing_gets: tuple[int, ...] = (),
+    ):
         self.data: dict[str, str] = {}
         self.fail = fail
+        self.failing_gets = failing_gets
+        self.put_gate: asyncio.Event | None = None
         self.gets = 0
         self.get_delays = list(get_delays)
         self.puts: list[tuple[str, str, int]] = []
@@ -26,12 +33,14 @@ class MemoryKV:
         turns = self.get_delays.pop(0) if self.get_delays else 1
         for _ in range(turns):
             await asyncio.sleep(0)
-        if self.fail:
+        if self.fail or self.gets in self.failing_gets:
             raise RuntimeError("kv down")
         return value
 
     async def put(self, key, value, expirationTtl):  # noqa: N803
         await asyncio.sleep(0)
+        if self.put_gate is not None:
+            await self.put_gate.wait()
         if self.fail:
             raise RuntimeError("kv down")
         self.data[key] = value
@@ -172,3 +181,47 @@ def test_two_isolates_flushing_in_turn_add_up_in_kv():
     run_checks(second, kv, 2, cap=50)
 
     assert kv.data[f"rate:u1:{MINUTE_START // 60}"] == "5"
+
+
+def test_a_failed_read_in_a_flush_does_not_lower_the_count_in_kv():
+    """Other isolates raised the count to 40 after this one read 0; a flush
+    whose re-read fails must not write this isolate's 1 over it."""
+    limiter = RateLimiter(Clock(MINUTE_START + 10))
+    kv = MemoryKV(failing_gets=(2,))
+    key = f"rate:u1:{MINUTE_START // 60}"
+
+    async def scenario():
+        queued = []
+        await limiter.check(kv, "u1", 50, 120, queued.append)
+        kv.data[key] = "40"
+        await queued[0]
+
+    asyncio.run(scenario())
+
+    assert kv.data[key] == "40"
+    assert limiter.windows[key].pending == 1
+
+
+def test_no_second_flusher_starts_while_a_write_is_in_flight():
+    clock = Clock(MINUTE_START + 10)
+    limiter = RateLimiter(clock)
+    kv = MemoryKV()
+    kv.put_gate = asyncio.Event()
+
+    async def scenario():
+        started = []
+
+        def start(coroutine):
+            started.append(asyncio.ensure_future(coroutine))
+
+        await limiter.check(kv, "u1", 50, 120, start)
+        for _ in range(5):
+            await asyncio.sleep(0)  # the flush is now waiting on its put
+        clock.now += 30
+        await limiter.check(kv, "u1", 50, 120, start)
+        flushers = len(started)
+        kv.put_gate.set()
+        await asyncio.gather(*started)
+        return flushers
+
+    assert asyncio.run(scenario()) == 1

@@ -91,3 +91,11 @@ def test_an_oversized_sse_line_is_skipped_without_losing_later_usage():
 
 def test_malformed_sse_usage_counts_zero():
     assert scan("sse", b'data: {"usage": {"total_tokens": 9\n\n') == 0
+
+
+def test_an_oversized_line_arriving_whole_is_skipped_too():
+    huge = (
+        b'data: {"usage": {"total_tokens": 7}, "pad": "' + b"x" * LINE_LIMIT + b'"}\n'
+    )
+
+    assert scan("sse", huge, piece=len(huge)) == 0
