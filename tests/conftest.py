@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 
 from fake_upstream import FakeUpstream
 from harness import Worker, free_port
+from ops_helpers import REAL_D1_ID, REAL_KV_ID, StandIn, project_copy
 
 TEST_TIMEOUT_MS = "1500"
 
@@ -88,3 +90,15 @@ def user_id() -> str:
 def client_ip() -> str:
     """A client address unique to the test, for finding its log rows."""
     return "2001:db8::" + ":".join(uuid.uuid4().hex[i : i + 4] for i in (0, 4, 8))
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path) -> StandIn:
+    """A stand-in wrangler that replays real output formats and records calls."""
+    return StandIn(tmp_path)
+
+
+@pytest.fixture
+def bootstrapped(tmp_path: Path) -> Path:
+    """A copy of the project whose wrangler.toml holds real-looking ids."""
+    return project_copy(tmp_path / "project", kv_id=REAL_KV_ID, d1_id=REAL_D1_ID)

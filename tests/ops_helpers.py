@@ -49,10 +49,10 @@ def run_script(
     )
 
 
-def pinned_wrangler(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the pinned wrangler 3.68.0 in the repository; fail loudly."""
-    result = subprocess.run(
-        [str(PINNED_WRANGLER), *args],
+def run_wrangler(binary: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a wrangler command line in the repository; return what it did."""
+    return subprocess.run(
+        [*binary, *args],
         cwd=REPO,
         env=script_env(),
         capture_output=True,
@@ -60,6 +60,11 @@ def pinned_wrangler(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def pinned_wrangler(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the pinned wrangler 3.68.0 in the repository; fail loudly."""
+    result = run_wrangler([str(PINNED_WRANGLER)], *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 

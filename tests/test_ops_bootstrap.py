@@ -32,11 +32,6 @@ def local_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def stand_in(tmp_path: Path) -> StandIn:
-    return StandIn(tmp_path)
-
-
-@pytest.fixture
 def project(tmp_path: Path) -> Path:
     return project_copy(tmp_path / "project")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +13,11 @@ import pytest
 
 from ops_helpers import (
     PINNED_WRANGLER,
-    REAL_D1_ID,
-    REAL_KV_ID,
     REPO,
     StandIn,
     project_copy,
     run_script,
-    script_env,
+    run_wrangler,
 )
 
 SECRETS = ["OPENCLAW_URL", "AUTH_MODE"]
@@ -47,16 +44,6 @@ def health_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def stand_in(tmp_path: Path) -> StandIn:
-    return StandIn(tmp_path)
-
-
-@pytest.fixture
-def bootstrapped(tmp_path: Path) -> Path:
-    return project_copy(tmp_path / "project", kv_id=REAL_KV_ID, d1_id=REAL_D1_ID)
 
 
 def _deploy_calls(stand_in: StandIn) -> list[list[str]]:
@@ -185,15 +172,7 @@ def test_wrangler_rejects_commit_dirty_on_deploy(
 ) -> None:
     args = ["deploy", "--dry-run", "--outdir", str(tmp_path), "--commit-dirty=true"]
 
-    result = subprocess.run(
-        [*wrangler, *args],
-        cwd=REPO,
-        env=script_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_wrangler(wrangler, *args)
 
     assert result.returncode != 0
     assert "Unknown arguments: commit-dirty" in result.stderr

@@ -11,8 +11,6 @@ import pytest
 
 from gateway.auth import key_matches
 from ops_helpers import (
-    REAL_D1_ID,
-    REAL_KV_ID,
     StandIn,
     kv_local_get,
     project_copy,
@@ -39,16 +37,6 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     )
     assert result.returncode == 0, result.stderr
     return persist, result.stdout
-
-
-@pytest.fixture
-def stand_in(tmp_path: Path) -> StandIn:
-    return StandIn(tmp_path)
-
-
-@pytest.fixture
-def bootstrapped(tmp_path: Path) -> Path:
-    return project_copy(tmp_path / "project", kv_id=REAL_KV_ID, d1_id=REAL_D1_ID)
 
 
 def test_provision_key_prints_only_the_key_on_stdout(
